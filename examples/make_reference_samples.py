@@ -82,7 +82,7 @@ def merge(name: str, workdir: Path, outdir: Path) -> Path:
     """Join the chunks of ``name`` into one compressed sample file."""
     from generators.data import write_sample
 
-    _, n_total, chunk_size, base_seed = SAMPLES[name]
+    _, n_total, chunk_size, _ = SAMPLES[name]
     n_chunks = -(-n_total // chunk_size)
     X, chunks = [], []
     for k in range(n_chunks):

@@ -5,18 +5,30 @@ through :class:`Sampler`. The reference Monte Carlo lives in :mod:`generators.mc
 and needs the ``mc`` extra (Pythia 8).
 """
 
+from . import fidelity
 from .base import Sampler, check_random_state
+from .checkpoint import load, pretrained
 from .data import EventSample, available_samples, load_sample
+from .empirical import EmpiricalSampler
+from .gan import GAN, WGAN, WGANGP, ConditionalWGANGP
 from .kinematics import FEATURES, UNITS
 
 __all__ = [
     "FEATURES",
+    "GAN",
     "UNITS",
+    "WGAN",
+    "WGANGP",
+    "ConditionalWGANGP",
+    "EmpiricalSampler",
     "EventSample",
     "Sampler",
     "available_samples",
     "check_random_state",
+    "fidelity",
+    "load",
     "load_sample",
+    "pretrained",
 ]
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+
 import numpy as np
 
-__all__ = ["Sampler", "RandomState", "check_random_state", "check_events"]
+__all__ = ["RandomState", "Sampler", "check_events", "check_random_state"]
 
 RandomState = int | np.random.SeedSequence | np.random.Generator | None
 
@@ -20,16 +21,18 @@ RandomState = int | np.random.SeedSequence | np.random.Generator | None
 def check_random_state(random_state: RandomState) -> np.random.Generator:
     """Turn ``random_state`` into a fresh :class:`numpy.random.Generator`.
 
-    ``None`` gives an unseeded generator; an int or a :class:`~numpy.random.SeedSequence`
-    seeds a new one; a :class:`~numpy.random.Generator` is returned as it is, so that a
-    caller can thread one stream through several calls. The global NumPy state is never
-    used.
+    ``None`` gives an unseeded generator; an int or a
+    :class:`~numpy.random.SeedSequence` seeds a new one; a
+    :class:`~numpy.random.Generator` is returned as it is, so that a caller can thread
+    one stream through several calls. The global NumPy state is never used.
     """
     if isinstance(random_state, np.random.Generator):
         return random_state
     if random_state is None or isinstance(random_state, np.random.SeedSequence):
         return np.random.default_rng(random_state)
-    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+    if isinstance(random_state, (int, np.integer)) and not isinstance(
+        random_state, bool
+    ):
         if random_state < 0:
             raise ValueError(
                 f"random_state must be a non-negative int; got {random_state}. "

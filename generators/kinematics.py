@@ -13,13 +13,13 @@ import numpy as np
 __all__ = [
     "FEATURES",
     "UNITS",
-    "pt",
-    "eta",
-    "phi",
-    "invariant_mass",
     "delta_phi",
     "delta_r",
     "dilepton_features",
+    "eta",
+    "invariant_mass",
+    "phi",
+    "pt",
 ]
 
 #: Column names of every bundled sample, in order: the seed paper's eight dilepton

@@ -37,7 +37,7 @@ import numpy as np
 from .base import RandomState, Sampler, check_n, check_random_state
 from .kinematics import FEATURES, dilepton_features, eta, invariant_mass, pt
 
-__all__ = ["PythiaGenerator", "DetectorResponse", "Selection", "PROCESSES"]
+__all__ = ["PROCESSES", "DetectorResponse", "PythiaGenerator", "Selection"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,8 @@ class DetectorResponse:
     muon_resolution : (float, float)
         ``(a, b)`` of ``sigma_pT / pT = sqrt(a^2 + (b pT)^2)``, barrel values.
     jet_resolution : (float, float, float)
-        HCAL ``(constant, stochastic, noise)``: ``sigma_E = sqrt((c E)^2 + s^2 E + n^2)``.
+        HCAL ``(constant, stochastic, noise)``:
+        ``sigma_E = sqrt((c E)^2 + s^2 E + n^2)``.
     btag_efficiency : (float, float, float)
         Tag probability of a b, c and light (u, d, s, g) parton: a 70 % working point.
     met_soft_resolution : float
@@ -196,7 +197,8 @@ class PythiaGenerator(Sampler):
             raise TypeError(f"seed must be an int; got {type(seed).__name__}.")
         if not 1 <= seed <= 900_000_000:
             raise ValueError(
-                f"seed must lie in [1, 900000000], the range Pythia accepts; got {seed}."
+                "seed must lie in [1, 900000000], the range Pythia accepts; "
+                f"got {seed}."
             )
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive int; got {batch_size}.")
@@ -451,7 +453,8 @@ def reconstruct(
     barrel = lep_eta <= 1.5
     energy = batch.leptons[..., 3]
     sigma_e = np.sqrt(
-        d.electron_resolution[0] ** 2 + d.electron_resolution[1] ** 2 / np.maximum(energy, 1e-9)
+        d.electron_resolution[0] ** 2
+        + d.electron_resolution[1] ** 2 / np.maximum(energy, 1e-9)
     )
     sigma_mu = np.hypot(d.muon_resolution[0], d.muon_resolution[1] * pt(batch.leptons))
     leptons = _smear(batch.leptons, np.where(is_e, sigma_e, sigma_mu), rng)
@@ -480,7 +483,9 @@ def reconstruct(
     shift = np.where(lep_ok[..., None], leptons - batch.leptons, 0.0).sum(axis=1)
     shift += np.where(jet_ok[..., None], jets - batch.jets, 0.0).sum(axis=1)
     soft = d.met_soft_resolution * np.sqrt(batch.sum_et)
-    met_xy = batch.nu_xy - shift[:, :2] + soft[:, None] * rng.standard_normal((len(soft), 2))
+    met_xy = (
+        batch.nu_xy - shift[:, :2] + soft[:, None] * rng.standard_normal((len(soft), 2))
+    )
 
     # Selection
     (lep0, lep1), lep_order = _split(*_leading_two(leptons, lep_ok))

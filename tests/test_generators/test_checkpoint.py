@@ -1,0 +1,142 @@
+"""Checkpoints: round trips, the closed registry, and files that must be refused."""
+
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from toy_data import TINY, gaussian_mixture
+
+import generators
+from generators import (
+    GAN,
+    WGAN,
+    WGANGP,
+    ConditionalWGANGP,
+    EmpiricalSampler,
+    checkpoint,
+)
+
+FEATURES = ("a", "b")
+
+
+def fitted(cls):
+    X = gaussian_mixture(2000, seed=1)
+    if cls is EmpiricalSampler:
+        return cls(FEATURES).fit(X, weights=np.linspace(1, 2, len(X)))
+    extra = {"condition": "b"} if cls is ConditionalWGANGP else {}
+    return cls(FEATURES, max_epochs=1, random_state=0, **TINY, **extra).fit(X)
+
+
+@pytest.mark.parametrize(
+    "cls", [EmpiricalSampler, GAN, WGAN, WGANGP, ConditionalWGANGP]
+)
+def test_round_trip_gives_identical_samples(cls, tmp_path):
+    sampler = fitted(cls)
+    sampler.save(tmp_path / "s.pt")
+    loaded = generators.load(tmp_path / "s.pt")
+    assert type(loaded) is cls and loaded.features == FEATURES
+    np.testing.assert_array_equal(
+        loaded.sample(300, random_state=7), sampler.sample(300, random_state=7)
+    )
+    assert cls.load(tmp_path / "s.pt").features == FEATURES
+
+
+def test_file_holds_only_json_and_tensors(tmp_path):
+    fitted(WGANGP).save(tmp_path / "s.pt")
+    payload = torch.load(tmp_path / "s.pt", weights_only=True)
+    assert set(payload) == {"metadata", "tensors"}
+    metadata = json.loads(payload["metadata"])
+    assert metadata["type"] == "WGANGP" and metadata["features"] == list(FEATURES)
+    assert all(isinstance(v, torch.Tensor) for v in payload["tensors"].values())
+
+
+def test_pythia_generator_is_saved_from_its_params(tmp_path):
+    pytest.importorskip("pythia8mc")
+    from generators.mc import PythiaGenerator
+
+    gen = PythiaGenerator("hsh", seed=17, batch_size=500)
+    checkpoint.save(gen, tmp_path / "mc.pt")
+    loaded = generators.load(tmp_path / "mc.pt")
+    assert isinstance(loaded, PythiaGenerator)
+    assert loaded.get_params() == gen.get_params()
+
+
+class _Payload:
+    """Unpickling this would create a marker file: the attack load must refuse."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.makedirs, (self.marker,))
+
+
+@pytest.mark.parametrize("where", ["top", "inside"])
+def test_crafted_pickle_is_refused_and_runs_no_code(where, tmp_path):
+    marker = tmp_path / "pwned"
+    obj = _Payload(marker)
+    if where == "inside":
+        obj = {
+            "metadata": json.dumps({"format": checkpoint.FORMAT}),
+            "tensors": {"w": obj},
+        }
+    torch.save(obj, tmp_path / "evil.pt")
+    with pytest.raises(ValueError, match="refused"):
+        generators.load(tmp_path / "evil.pt")
+    assert not marker.exists()
+
+
+def test_plain_pickle_file_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    (tmp_path / "evil.pt").write_bytes(pickle.dumps(_Payload(marker)))
+    with pytest.raises(ValueError, match="lee-toys checkpoint"):
+        generators.load(tmp_path / "evil.pt")
+    assert not marker.exists()
+
+
+def test_type_outside_the_registry_is_refused(tmp_path):
+    checkpoint.write(
+        tmp_path / "s.pt",
+        {
+            "format": checkpoint.FORMAT,
+            "format_version": 1,
+            "type": "os.system",
+            "features": [],
+            "state": {},
+        },
+        {},
+    )
+    with pytest.raises(ValueError, match="unknown type 'os.system'"):
+        generators.load(tmp_path / "s.pt")
+
+
+def test_truncated_file_gets_a_clear_error(tmp_path):
+    fitted(WGANGP).save(tmp_path / "s.pt")
+    data = (tmp_path / "s.pt").read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        generators.load(tmp_path / "cut.pt")
+
+
+def test_other_torch_files_and_missing_files_are_refused(tmp_path):
+    torch.save({"weight": torch.zeros(3)}, tmp_path / "state.pt")
+    with pytest.raises(ValueError, match="not a lee-toys checkpoint"):
+        generators.load(tmp_path / "state.pt")
+    with pytest.raises(FileNotFoundError):
+        generators.load(tmp_path / "nothing.pt")
+
+
+def test_feature_mismatch_and_wrong_type_are_reported(tmp_path):
+    fitted(EmpiricalSampler).save(tmp_path / "s.pt")
+    with pytest.raises(ValueError, match=r"trained on features \['a', 'b'\]"):
+        generators.load(tmp_path / "s.pt", features=("b", "a"))
+    with pytest.raises(TypeError, match="holds a EmpiricalSampler"):
+        WGANGP.load(tmp_path / "s.pt")
+
+
+def test_unknown_pretrained_name_lists_the_available_ones():
+    with pytest.raises(ValueError, match=r"available: \["):
+        generators.pretrained("no_such_model")
