@@ -13,7 +13,7 @@ epoch, so a killed run continues where it stopped when started again, and the be
 sampler so far is copied into ``generators/data`` on the way.
 
 ``validate`` compares 150,000 generated events with the 150,000 events of the
-``test`` split and writes ``docs/fidelity/`` (figures and ``report.json``).
+``test`` split and writes ``docs/fidelity/`` (figures and ``fidelity.json``).
 
 With ``--max-time 60`` and ``--validate-events 20000`` the whole script runs in
 about two minutes, which is how a user checks it before committing the CPU time.
@@ -98,7 +98,7 @@ def validate(outdir: Path, n_events: int) -> None:
     summary = report.to_dict()
     summary["sampling_seconds"] = seconds
     summary["n_events"] = len(reference)
-    (outdir / "report.json").write_text(json.dumps(summary, indent=1))
+    (outdir / "fidelity.json").write_text(json.dumps(summary, indent=1))
     logger.info("\n%s", report.format_table())
     logger.info("sampled %d events in %.2f s", len(reference), seconds)
 

@@ -14,9 +14,9 @@ option's help names it), ``--set KEY=VALUE`` sets any key, and the command line
 wins over the file.
 
 Exit codes: 0 success; 1 the run failed (bad data, an unknown column, an
-incompatible checkpoint, a toy store of another study, an interrupted toy run);
-2 usage error (an unknown option, a missing file, a malformed study file or
-value).
+incompatible checkpoint, a toy store of another study, an interrupted toy run, or
+an internal error, reported in one line; ``-vv`` shows its traceback); 2 usage
+error (an unknown option, a missing file, a malformed study file or value).
 """
 
 from __future__ import annotations
@@ -114,6 +114,15 @@ def _reports_errors(command):
             if debug:
                 raise
             raise click.ClickException(str(error)) from None
+        except Exception as error:
+            # Anything else is a bug of lee-toys, not of the input: say so in one
+            # line and keep the traceback for -vv, where it is re-raised.
+            if debug:
+                raise
+            raise click.ClickException(
+                f"internal error ({type(error).__name__}: {error}); rerun with -vv "
+                "for the traceback and report it."
+            ) from None
 
     return wrapper
 

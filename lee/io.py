@@ -7,7 +7,8 @@ Four formats, chosen by the file's suffix:
     code. Either one 1-D array per column, or a 2-D array ``X`` with its column names
     in ``features`` (the layout of the bundled samples).
 ``.csv``
-    Comma-separated numbers with one header line of column names.
+    Comma-separated numbers, UTF-8, with one header line of distinct column names;
+    every row has one field per name. Text after ``#`` on a line is a comment.
 ``.parquet``
     Through pandas (and pyarrow or fastparquet), when installed.
 ``.root``
@@ -23,6 +24,9 @@ from __future__ import annotations
 
 import csv
 import logging
+import warnings
+import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -81,9 +85,14 @@ def read_events(
     FileNotFoundError
         If the file does not exist.
     ValueError
-        For an unknown format, an unknown column (the message lists the file's
-        columns), a column that is not numeric or not flat, columns of different
-        lengths, an empty file, or rows holding NaN or inf.
+        For an unknown format, a file that is not what its suffix says (not a zip
+        archive of arrays, not UTF-8 text, truncated), arrays of Python objects
+        (never unpickled), repeated column names, an unknown column (the message
+        lists the file's columns), a column that is not numeric or not flat,
+        columns of different lengths, rows with another number of fields than the
+        header, an empty file, or rows holding NaN or inf.
+    TypeError
+        If ``columns`` is not a list of strings.
     ImportError
         For ``.parquet`` without pandas, or ``.root`` without uproot.
     """
@@ -199,12 +208,33 @@ def _stack(table: dict[str, np.ndarray], source: str, name: str) -> np.ndarray:
 
 
 def _read_npz(file: Path, columns) -> dict[str, np.ndarray]:
-    with np.load(file, allow_pickle=False) as f:
-        keys = list(f.keys())
-        # The bundled layout: one 2-D array and its column names.
-        if "X" in keys and "features" in keys and f["X"].ndim == 2:
-            names = [str(s) for s in f["features"]]
-            X = f["X"]
+    # np.load unpickles whatever is neither a zip archive nor a .npy file (refused
+    # with allow_pickle=False); say instead what the file should have been.
+    # The handle is ours, so that it is closed even when np.load fails half-way.
+    with open(file, "rb") as handle:
+        try:
+            archive = np.load(handle, allow_pickle=False)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+            archive = None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(
+                f"{str(file)!r} is not a .npz archive of named arrays (it is empty, "
+                "truncated, a single .npy array or another format); write it with "
+                "numpy.savez(path, name=array, ...)."
+            )
+
+        with archive as f:
+            return _npz_columns(f, file, columns)
+
+
+def _npz_columns(f, file: Path, columns) -> dict[str, np.ndarray]:
+    keys = list(f.keys())
+
+    # The bundled layout: one 2-D array and its column names.
+    if "X" in keys and "features" in keys:
+        X = _npz_array(f, "X", file)
+        if X.ndim == 2:
+            names = _npz_names(_npz_array(f, "features", file), file)
             if X.shape[1] != len(names):
                 raise ValueError(
                     f"{str(file)!r} has an X with {X.shape[1]} columns but "
@@ -213,34 +243,95 @@ def _read_npz(file: Path, columns) -> dict[str, np.ndarray]:
             chosen = _select(names, columns, str(file))
             return {c: X[:, names.index(c)] for c in chosen}
 
-        chosen = _select(keys, columns, str(file))
-        return {c: f[c] for c in chosen}
+    chosen = _select(keys, columns, str(file))
+    return {c: _npz_array(f, c, file) for c in chosen}
+
+
+def _npz_array(archive, key: str, file: Path) -> np.ndarray:
+    """One array of an archive, or a ValueError naming it and what went wrong."""
+    try:
+        value = archive[key]
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise ValueError(
+            f"cannot read the array {key!r} of {str(file)!r}: {error}. Arrays of "
+            "Python objects are never loaded (unpickling can run code) and damaged "
+            "archives are refused; save numeric arrays with numpy.savez."
+        ) from None
+    if not isinstance(value, np.ndarray):
+        raise ValueError(
+            f"the entry {key!r} of {str(file)!r} is not a NumPy array; write the "
+            "file with numpy.savez."
+        )
+
+    return value
+
+
+def _npz_names(features: np.ndarray, file: Path) -> list[str]:
+    """The 'features' array of the bundled layout as a list of distinct names."""
+    if features.ndim != 1 or features.dtype.kind != "U":
+        raise ValueError(
+            f"'features' of {str(file)!r} must be a 1-D array of strings naming the "
+            f"columns of X; got dtype {features.dtype} and shape {features.shape}."
+        )
+    names = features.tolist()
+    _refuse_repeats(names, file)
+
+    return names
+
+
+def _refuse_repeats(names: Sequence[str], file: Path) -> None:
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(
+            f"{str(file)!r} names the columns {repeated} more than once; a column "
+            "could then be read from the wrong place. Give every column its own name."
+        )
 
 
 def _read_csv(file: Path, columns) -> dict[str, np.ndarray]:
-    with open(file, newline="") as f:
-        header = next(csv.reader(f), None)
+    try:
+        with open(file, newline="", encoding="utf-8-sig") as f:
+            first = f.readline()
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{str(file)!r} is not UTF-8 text ({error}); save the CSV as UTF-8."
+        ) from None
+    header = next(csv.reader([first.rstrip("\r\n")]), None)
     if not header:
         raise ValueError(f"{str(file)!r} is empty; a header line of names is needed.")
     header = [h.strip() for h in header]
+    _refuse_repeats(header, file)
     chosen = _select(header, columns, str(file))
 
     try:
-        data = np.loadtxt(
-            file,
-            delimiter=",",
-            skiprows=1,
-            usecols=[header.index(c) for c in chosen],
-            ndmin=2,
-            dtype=np.float64,
-        )
+        with warnings.catch_warnings():
+            # A file with a header and no rows is reported below as holding no
+            # events; numpy's warning about it would only repeat that.
+            warnings.filterwarnings("ignore", message="loadtxt: input contained no")
+            data = np.loadtxt(
+                file,
+                delimiter=",",
+                skiprows=1,
+                ndmin=2,
+                dtype=np.float64,
+                encoding="utf-8-sig",
+            )
     except ValueError as error:
         raise ValueError(
-            f"cannot read numbers from {str(file)!r}: {error}. Every field below the "
-            "header must be a number (write missing values as nan and drop them)."
+            f"cannot read numbers from {str(file)!r}: {str(error).rstrip('.')}. "
+            "Every field below the header must be a number (write missing values "
+            "as nan and drop them)."
         ) from None
+    if len(data) and data.shape[1] != len(header):
+        raise ValueError(
+            f"the rows of {str(file)!r} have {data.shape[1]} fields but its header "
+            f"names {len(header)} columns {header}; give every row one number per "
+            "column."
+        )
+    if not len(data):
+        return {c: np.empty(0) for c in chosen}
 
-    return {c: data[:, k] for k, c in enumerate(chosen)}
+    return {c: data[:, header.index(c)] for c in chosen}
 
 
 def _read_parquet(file: Path, columns) -> dict[str, np.ndarray]:

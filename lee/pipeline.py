@@ -49,6 +49,7 @@ __all__ = [
     "load_generator",
     "make_runner",
     "observed_events",
+    "observed_jobs",
     "run_study",
     "run_toys",
     "stored_toys",
@@ -269,6 +270,20 @@ def toy_mean_events(study: Study, n_observed: int | None) -> float:
     return float(n_observed)
 
 
+def observed_jobs(study: Study, scan) -> dict:
+    """Keyword arguments that spread the observed CWoLa scan over the toy workers.
+
+    The observed scan runs before any toy, so its windows can be trained on the
+    ``toys.n_jobs`` cores (loky backend only; a dask cluster is not used for it).
+    The result is the same for any number of workers. Toys themselves always
+    scan with one process each.
+    """
+    if not isinstance(scan, CWoLaScan) or study.toys.backend != "loky":
+        return {}
+
+    return {"n_jobs": study.toys.n_jobs}
+
+
 def make_runner(study: Study, sampler, scan, n_events: float) -> ToyRunner:
     """The :class:`lee.ToyRunner` of the study, on its store."""
     store = study.store_path
@@ -445,7 +460,9 @@ def run_study(
     scan = build_scan(study, data.features)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        observed = scan.run(data.X, features=data.features)
+        observed = scan.run(
+            data.X, features=data.features, **observed_jobs(study, scan)
+        )
     notes += [f"observed scan: {w.message}" for w in caught]
     logger.info(
         "observed scan: largest local Z %.2f in %d windows",

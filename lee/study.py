@@ -410,17 +410,29 @@ def load_study(path) -> Study:
     FileNotFoundError
         If there is no file at ``path``.
     StudyError
-        For TOML syntax errors (with line and column) and for any key or value the
-        study does not accept (the message names the key, the expected type and
-        the value found).
+        For a file that is not UTF-8 text, TOML syntax errors (with line and
+        column), nesting too deep to parse, and any key or value the study does
+        not accept (the message names the key, the expected type and the value
+        found).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"study file {str(path)!r} does not exist.")
     try:
-        table = tomllib.loads(path.read_text())
+        table = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise StudyError(
+            f"{path}: not UTF-8 text ({error}); TOML files are UTF-8, so re-save "
+            "it with that encoding."
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise StudyError(f"{path}: not valid TOML: {error}.") from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively.
+        raise StudyError(
+            f"{path}: arrays or inline tables nested too deeply to parse; no study "
+            "key takes more than a flat list."
+        ) from None
 
     return Study.from_dict(table, base_dir=path.resolve().parent, source=str(path))
 
@@ -433,11 +445,14 @@ def parse_value(text: str):
     """
     try:
         return tomllib.loads(f"value = {text}")["value"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return text
 
 
 # -- validation ------------------------------------------------------------------------
+
+# Counts and seeds end up in NumPy and SQLite integers, which hold 64 bits.
+_INT64 = (-(2**63), 2**63 - 1)
 
 _TYPE_NAMES = {
     str: "a string",
@@ -519,6 +534,8 @@ def _scalar(kind, value, fail, expected):
         if not math.isfinite(value):
             fail(f"{expected}, finite")
         return value
+    if kind is int and type(value) is int and not _INT64[0] <= value <= _INT64[1]:
+        fail(f"{expected} that fits in 64 bits")
     if kind in (int, str, bool) and type(value) is kind:
         return value
     fail(expected)
@@ -541,7 +558,10 @@ def _describe(value) -> str:
         dict: "table",
     }
 
-    return f"{value!r} (a {names.get(type(value), type(value).__name__)})"
+    name = names.get(type(value), type(value).__name__)
+    article = "an" if name[0] in "aeiou" else "a"
+
+    return f"{value!r} ({article} {name})"
 
 
 def _unknown(key: str, section: str, known: list[str], source: str) -> str:

@@ -44,13 +44,44 @@ def test_round_trip_gives_identical_samples(cls, tmp_path):
     assert cls.load(tmp_path / "s.pt").features == FEATURES
 
 
-def test_file_holds_only_json_and_tensors(tmp_path):
+def test_file_holds_only_json_tensors_and_a_digest(tmp_path):
     fitted(WGANGP).save(tmp_path / "s.pt")
     payload = torch.load(tmp_path / "s.pt", weights_only=True)
-    assert set(payload) == {"metadata", "tensors"}
+    assert set(payload) == {"metadata", "tensors", "sha256"}
     metadata = json.loads(payload["metadata"])
     assert metadata["type"] == "WGANGP" and metadata["features"] == list(FEATURES)
     assert all(isinstance(v, torch.Tensor) for v in payload["tensors"].values())
+    assert len(payload["sha256"]) == 64 and int(payload["sha256"], 16) >= 0
+
+
+def test_changed_tensor_bytes_are_refused_by_the_digest(tmp_path):
+    # torch reads its zip archive without checking CRCs, so without the digest a
+    # damaged copy would load as a silently different sampler.
+    fitted(EmpiricalSampler).save(tmp_path / "s.pt")
+    payload = torch.load(tmp_path / "s.pt", weights_only=True)
+    payload["tensors"]["events"][0, 0] += 1.0
+    torch.save(payload, tmp_path / "edited.pt")
+    with pytest.raises(ValueError, match="SHA-256 digest"):
+        generators.load(tmp_path / "edited.pt")
+
+
+def test_version_1_file_without_a_digest_still_loads(tmp_path):
+    sampler = fitted(EmpiricalSampler)
+    sampler.save(tmp_path / "s.pt")
+    payload = torch.load(tmp_path / "s.pt", weights_only=True)
+    metadata = json.loads(payload["metadata"]) | {"format_version": 1}
+    legacy = {"metadata": json.dumps(metadata), "tensors": payload["tensors"]}
+    torch.save(legacy, tmp_path / "v1.pt")
+    np.testing.assert_array_equal(
+        generators.load(tmp_path / "v1.pt").sample(20, random_state=1),
+        sampler.sample(20, random_state=1),
+    )
+
+    # From version 2 on, a missing digest means the file was not written by save.
+    legacy["metadata"] = json.dumps(metadata | {"format_version": 2})
+    torch.save(legacy, tmp_path / "v2.pt")
+    with pytest.raises(ValueError, match="no 'sha256' digest"):
+        generators.load(tmp_path / "v2.pt")
 
 
 def test_pythia_generator_is_saved_from_its_params(tmp_path):
@@ -109,7 +140,7 @@ def test_type_outside_the_registry_is_refused(tmp_path):
         },
         {},
     )
-    with pytest.raises(ValueError, match="unknown type 'os.system'"):
+    with pytest.raises(ValueError, match=r"unknown type 'os\.system'"):
         generators.load(tmp_path / "s.pt")
 
 

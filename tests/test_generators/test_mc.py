@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("pythia8mc")
 
-from generators.kinematics import FEATURES  # noqa: E402
-from generators.mc import (  # noqa: E402
+from generators.kinematics import FEATURES
+from generators.mc import (
     DetectorResponse,
     PartonBatch,
     PythiaGenerator,

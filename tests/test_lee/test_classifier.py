@@ -92,6 +92,24 @@ def test_shuffled_labels_give_chance_auc():
     assert abs(roc_auc_score(y, scores) - 0.5) < 4 * sd
 
 
+def test_default_classifier_stops_early_without_separating_power():
+    # Toys are background only, so this is the fit the toys pay for: with nothing
+    # to learn, early stopping must end it after a few trees, not at max_iter=100.
+    # 20 fixed seeds; chance improvements of the held-out loss can add a tree or
+    # two (one seed takes 18), so the bounds leave room above the patience of 3.
+    X, _ = separable(n=4000, shift=0.0, seed=3)
+    rng = np.random.default_rng(8)
+    n_iter = [
+        make_classifier("hgb", {"random_state": k})
+        .fit(X, (rng.random(len(X)) < 0.4).astype(int))
+        .n_iter_
+        for k in range(20)
+    ]
+
+    assert np.median(n_iter) <= 6
+    assert max(n_iter) < 40
+
+
 def test_scores_are_reproducible_for_a_fixed_random_state():
     X, y = separable(n=1500)
     a = out_of_fold_scores(make_classifier("hgb"), X, y, random_state=7)

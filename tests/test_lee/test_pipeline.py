@@ -9,6 +9,7 @@ from lee.pipeline import (
     build_scan,
     load_generator,
     observed_events,
+    observed_jobs,
     study_seeds,
     toy_mean_events,
     train_generator,
@@ -74,6 +75,17 @@ def test_scan_kind_selects_the_scan_class(files):
     assert isinstance(build_scan(study_on(files), COLUMNS), CWoLaScan)
     bump = build_scan(study_on(files, **{"scan.kind": "bump"}), COLUMNS)
     assert isinstance(bump, BumpScan)
+
+
+def test_observed_cwola_scan_uses_the_toy_workers_of_a_loky_study(files):
+    study = study_on(files, **{"toys.n_jobs": 3})
+    dask = study_on(files, **{"toys.n_jobs": 3, "toys.backend": "dask"})
+    bump = study_on(files, **{"toys.n_jobs": 3, "scan.kind": "bump"})
+
+    assert observed_jobs(study, build_scan(study, COLUMNS)) == {"n_jobs": 3}
+    assert observed_jobs(dask, build_scan(dask, COLUMNS)) == {}
+    assert observed_jobs(bump, build_scan(bump, COLUMNS)) == {}
+    assert build_scan(study, COLUMNS).n_jobs == 1  # toys scan in one process
 
 
 def test_classifier_feature_missing_from_the_events(files):

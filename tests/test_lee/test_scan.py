@@ -275,6 +275,39 @@ def test_scan_is_picklable_and_its_params_are_json(signal_scan, signal_events):
     assert changed.get_params() != params
 
 
+def test_windows_trained_in_parallel_give_the_sequential_result(
+    signal_scan, signal_events, signal_result
+):
+    # Two worker processes train the windows; every number must be identical,
+    # because seeds are drawn per window before any training.
+    res = signal_scan.run(signal_events, COLUMNS, n_jobs=2)
+
+    for name in ("significances", "p_values", "observed", "expected", "auc"):
+        np.testing.assert_array_equal(
+            getattr(res, name), getattr(signal_result, name), err_msg=name
+        )
+    assert res.reasons == signal_result.reasons
+    assert signal_scan.n_jobs == 1
+
+
+def test_parallel_training_keeps_invalid_windows_and_their_reasons():
+    wide = SlidingWindows((50, 650), width=60, step=60, sideband=60, bins=6)
+    X = make_events(3000, seed=5)
+    scan = CWoLaScan(wide, "m", features=FEATURES, n_folds=3, n_jobs=2)
+    parallel = scan.run(X, COLUMNS, random_state=0)
+    sequential = scan.run(X, COLUMNS, random_state=0, n_jobs=1)
+
+    assert parallel.n_invalid > 0
+    assert parallel.reasons == sequential.reasons
+    np.testing.assert_array_equal(parallel.significances, sequential.significances)
+
+
+def test_n_jobs_does_not_change_the_parameters(signal_scan):
+    parallel = CWoLaScan(WINDOWS, "m", features=FEATURES, random_state=0, n_jobs=-1)
+
+    assert parallel.get_params() == signal_scan.get_params()
+
+
 # -- robustness ------------------------------------------------------------------------
 
 
@@ -328,6 +361,8 @@ def test_nan_or_inf_inputs_name_the_column():
         ({"n_folds": 1}, ValueError, "n_folds must be an int >= 2"),
         ({"p_value": "gauss"}, ValueError, "p_value must be one of"),
         ({"windows": [(0, 1)]}, TypeError, "windows must be a lee.SlidingWindows"),
+        ({"n_jobs": 0}, ValueError, "n_jobs must be a positive int or -1"),
+        ({"n_jobs": 1.5}, TypeError, "n_jobs must be an int"),
     ],
 )
 def test_bad_configuration_is_rejected(kwargs, error, message):
