@@ -97,7 +97,9 @@ def _reports_errors(command):
         debug = logging.getLogger("lee").getEffectiveLevel() == logging.DEBUG
         try:
             return command(*args, **kwargs)
-        except click.ClickException:
+        except (click.ClickException, click.exceptions.Exit):
+            # Exit (ctx.exit) is a RuntimeError: it must pass untouched, not be
+            # reported as an error below.
             raise
         except (StudyError, FileNotFoundError) as error:
             if debug:

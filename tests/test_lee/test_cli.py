@@ -411,6 +411,7 @@ def test_ctrl_c_keeps_the_store_and_the_printed_command_resumes(study_dir):
 
     assert proc.returncode == 1, stderr
     assert "interrupted" in stderr and "resume with:" in stderr
+    assert "Error:" not in stderr  # an interruption is not reported as an error
     resume = stderr.split("resume with:")[1].strip().splitlines()[0]
     assert resume.startswith("lee toys ") and "--toys 400" in resume
     n_kept = stored_toys(store)
