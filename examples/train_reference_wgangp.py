@@ -36,6 +36,15 @@ CHECKPOINT = ROOT / "generators" / "data" / "ttbar_dilepton_wgangp.pt"
 #: Every setting of the shipped model; the rest comes from ``preset="default"``.
 SETTINGS = {
     "preset": "default",
+    # Train in the six free dilepton coordinates plus m_bb, so that every generated
+    # event obeys the kinematic identities (generators.coordinates).
+    "preprocessing": {
+        "kind": "quantile",
+        "n_quantiles": 1000,
+        "tail": 1e-4,
+        "coordinates": "dilepton",
+    },
+    "lr_halflife": 60,
     "max_epochs": 400,
     "validation_fraction": 0.1,
     "eval_interval": 2,

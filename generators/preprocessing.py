@@ -20,6 +20,11 @@ were fitted on, and both stored with a model as plain arrays
 
 Both accept per-event weights, negative ones included: quantiles come from the
 weighted empirical CDF, made monotone where negative weights would make it decrease.
+
+Either can be preceded by a change to kinematic coordinates
+(:mod:`generators.coordinates`), named by the ``"coordinates"`` key of the config:
+:class:`CoordinateTransform` chains the two, and the network then works in fewer
+columns than the events have.
 """
 
 from __future__ import annotations
@@ -27,7 +32,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["MinMaxScaler", "QuantileTransformer", "make_preprocessor"]
+from .coordinates import COORDINATES
+
+__all__ = [
+    "CoordinateTransform",
+    "MinMaxScaler",
+    "QuantileTransformer",
+    "make_preprocessor",
+]
 
 
 def weighted_quantiles(x: np.ndarray, q: np.ndarray, weights=None) -> np.ndarray:
@@ -100,6 +112,10 @@ class MinMaxScaler:
     def inverse_transform(self, Z) -> np.ndarray:
         Z = np.clip(np.asarray(Z, dtype=np.float64), 0.0, 1.0)
         return self.low_ + Z * (self.high_ - self.low_)
+
+    def n_columns(self, n_features: int) -> int:
+        """Columns of the transformed events: the same as the events'."""
+        return n_features
 
     def get_config(self) -> dict:
         return {"kind": self.kind, "clip_quantiles": list(self.clip_quantiles)}
@@ -176,6 +192,10 @@ class QuantileTransformer:
 
         return X
 
+    def n_columns(self, n_features: int) -> int:
+        """Columns of the transformed events: the same as the events'."""
+        return n_features
+
     def get_config(self) -> dict:
         return {"kind": self.kind, "n_quantiles": self.n_quantiles, "tail": self.tail}
 
@@ -187,18 +207,80 @@ class QuantileTransformer:
         return self
 
 
+class CoordinateTransform:
+    """Kinematic coordinates first, then a per-column transform of them.
+
+    Parameters
+    ----------
+    coordinates : DileptonCoordinates
+        The change of variables (:mod:`generators.coordinates`).
+    inner : MinMaxScaler or QuantileTransformer
+        Fitted on the coordinates, not on the original columns.
+    """
+
+    def __init__(self, coordinates, inner):
+        self.coordinates = coordinates
+        self.inner = inner
+
+    @property
+    def kind(self) -> str:
+        return self.inner.kind
+
+    def fit(self, X, weights=None) -> CoordinateTransform:
+        self.inner.fit(self.coordinates.transform(X), weights)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        return self.inner.transform(self.coordinates.transform(X))
+
+    def inverse_transform(self, Z) -> np.ndarray:
+        return self.coordinates.inverse_transform(self.inner.inverse_transform(Z))
+
+    def n_columns(self, n_features: int) -> int:
+        """Columns of the transformed events: those of the coordinates."""
+        return len(self.coordinates.columns)
+
+    def get_config(self) -> dict:
+        return self.inner.get_config() | {"coordinates": self.coordinates.name}
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state: dict) -> CoordinateTransform:
+        self.inner.load_state_dict(state)
+        return self
+
+
 _KINDS = {"minmax": MinMaxScaler, "quantile": QuantileTransformer}
 
 
-def make_preprocessor(config: dict):
-    """Build an unfitted transform from ``get_config()`` output."""
+def make_preprocessor(config: dict, features=None):
+    """Build an unfitted transform from ``get_config()`` output.
+
+    ``features`` (the event columns) is needed when the config names
+    ``"coordinates"``.
+    """
     config = dict(config)
     kind = config.pop("kind", None)
+    coordinates = config.pop("coordinates", None)
     if kind not in _KINDS:
         raise ValueError(
             f"preprocessing kind must be one of {sorted(_KINDS)}; got {kind!r}."
         )
+    if coordinates is not None and coordinates not in COORDINATES:
+        raise ValueError(
+            f"preprocessing coordinates must be one of {sorted(COORDINATES)} or "
+            f"absent; got {coordinates!r}."
+        )
     if "clip_quantiles" in config:
         config["clip_quantiles"] = tuple(config["clip_quantiles"])
+    inner = _KINDS[kind](**config)
+    if coordinates is None:
+        return inner
+    if features is None:
+        raise ValueError(
+            f"preprocessing coordinates={coordinates!r} needs the event columns; "
+            "pass features to make_preprocessor."
+        )
 
-    return _KINDS[kind](**config)
+    return CoordinateTransform(COORDINATES[coordinates](features), inner)

@@ -59,6 +59,17 @@ class ConditionalWGANGP(WGANGP):
     def _variant_params(self):
         return super()._variant_params() | {"condition": self.condition}
 
+    def _config(self):
+        config = super()._config()
+        if "coordinates" in config["preprocessing"]:
+            raise ValueError(
+                "ConditionalWGANGP does not take preprocessing 'coordinates' yet: it "
+                "locates the condition column by its position among the features, "
+                "which a change of coordinates moves. Drop the 'coordinates' key."
+            )
+
+        return config
+
     def _condition_index(self) -> int:
         if self.condition not in self.features:
             raise ValueError(

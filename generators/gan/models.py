@@ -91,6 +91,11 @@ class AdversarialSampler(Sampler):
     ema_decay : float, optional
         Decay of the moving average of generator weights that is sampled and
         saved; 0 samples the last weights.
+    lr_halflife : float, optional
+        Epochs over which the learning rate of both networks halves
+        (exponential decay from ``learning_rate``); ``None`` keeps it constant.
+        The rate depends on the epoch number alone, so a resumed run continues
+        the same schedule.
     max_epochs : int
         Epochs (passes of the critic over the training events) in total, counted
         across resumed runs.
@@ -169,6 +174,7 @@ class AdversarialSampler(Sampler):
         batch_size: int | None = None,
         n_critic: int | None = None,
         ema_decay: float | None = None,
+        lr_halflife: float | None = None,
         max_epochs: int = 100,
         max_time: float | None = None,
         validation_fraction: float = 0.1,
@@ -198,6 +204,7 @@ class AdversarialSampler(Sampler):
         self.batch_size = batch_size
         self.n_critic = n_critic
         self.ema_decay = ema_decay
+        self.lr_halflife = lr_halflife
         self.max_epochs = max_epochs
         self.max_time = max_time
         self.validation_fraction = validation_fraction
@@ -290,8 +297,18 @@ class AdversarialSampler(Sampler):
             raise ValueError(
                 f"ema_decay must lie in [0, 1); got {config['ema_decay']!r}."
             )
+        halflife = config["lr_halflife"]
+        if halflife is not None and (
+            isinstance(halflife, bool)
+            or not isinstance(halflife, (int, float))
+            or not halflife > 0
+        ):
+            raise ValueError(
+                f"lr_halflife must be a positive number of epochs or None; got "
+                f"{halflife!r}."
+            )
         config["betas"] = [float(b) for b in config["betas"]]
-        make_preprocessor(config["preprocessing"])  # validates the dict
+        make_preprocessor(config["preprocessing"], self.features)  # validates
 
         return config
 
@@ -356,9 +373,9 @@ class AdversarialSampler(Sampler):
         n_val = round(self.validation_fraction * len(X))
         val, train = order[:n_val], order[n_val:]
         w_train = None if w is None else w[train]
-        self.preprocessor_ = make_preprocessor(config["preprocessing"]).fit(
-            X[train], w_train
-        )
+        self.preprocessor_ = make_preprocessor(
+            config["preprocessing"], self.features
+        ).fit(X[train], w_train)
         if self.n_condition:
             j = self._condition_index()
             self.condition_quantiles_ = weighted_quantiles(
@@ -412,6 +429,7 @@ class AdversarialSampler(Sampler):
         )
         epoch = start_epoch
         for epoch in range(start_epoch + 1, self.max_epochs + 1):
+            trainer.set_learning_rate(epoch)
             losses = trainer.epoch(Z, C, weights)
             entry = {"epoch": epoch, **losses, "seconds": time.perf_counter() - started}
 
@@ -482,7 +500,7 @@ class AdversarialSampler(Sampler):
         )
 
     def _use(self, state, config, device):
-        n_out = len(self.features) - self.n_condition
+        n_out = self.preprocessor_.n_columns(len(self.features)) - self.n_condition
         self.generator_ = self._build_generator(config, n_out, device, self.n_condition)
         self.generator_.load_state_dict(state)
         self.generator_.eval()
@@ -617,16 +635,18 @@ class AdversarialSampler(Sampler):
         sampler.history_ = state.get("history", [])
         sampler.best_epoch_ = state.get("best_epoch")
         sampler.best_score_ = state.get("best_score")
-        sampler.preprocessor_ = make_preprocessor(config["preprocessing"])
+        sampler.preprocessor_ = make_preprocessor(
+            config["preprocessing"], sampler.features
+        )
         sampler.preprocessor_.load_state_dict(
             checkpoint.array_dict("preprocessing", tensors)
         )
         if cls.n_condition:
             sampler.condition_quantiles_ = tensors["condition_quantiles"].numpy()
 
-        n_out = len(sampler.features) - cls.n_condition
+        n_out = sampler.preprocessor_.n_columns(len(sampler.features))
         sampler.generator_ = cls._build_generator(
-            config, n_out, _device(device), cls.n_condition
+            config, n_out - cls.n_condition, _device(device), cls.n_condition
         )
         sampler.generator_.load_state_dict(
             {

@@ -44,6 +44,7 @@ PRESETS: dict[str, dict] = {
         "batch_size": 1024,
         "n_critic": 1,
         "ema_decay": 0.0,
+        "lr_halflife": None,
     },
     "default": {
         "latent_dim": 32,
@@ -59,5 +60,6 @@ PRESETS: dict[str, dict] = {
         "batch_size": 512,
         "n_critic": 2,
         "ema_decay": 0.999,
+        "lr_halflife": None,
     },
 }

@@ -113,6 +113,16 @@ class Trainer:
             )
         return torch.optim.RMSprop(module.parameters(), lr=c["learning_rate"])
 
+    def set_learning_rate(self, epoch: int) -> None:
+        """Apply the learning-rate schedule for ``epoch`` (counted from 1)."""
+        halflife = self.config.get("lr_halflife")
+        if halflife is None:
+            return
+        lr = self.config["learning_rate"] * 0.5 ** ((epoch - 1) / halflife)
+        for opt in (self.opt_generator, self.opt_critic):
+            for group in opt.param_groups:
+                group["lr"] = lr
+
     # -- one epoch --
 
     def _noise(self, n: int) -> torch.Tensor:
