@@ -34,7 +34,7 @@ import numpy as np
 from iminuit import Minuit
 from scipy import special, stats
 
-__all__ = ["BackgroundFit", "fit_background"]
+__all__ = ["BackgroundFit", "fit_background", "poisson_deviance"]
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +202,20 @@ def fit_background(
     return best
 
 
+def poisson_deviance(n, mu) -> float:
+    """Baker-Cousins Poisson deviance ``2 sum(mu - n + n ln(n / mu))``.
+
+    A bin whose prediction underflows to zero adds nothing when it is empty and
+    makes the deviance infinite when it is not (Baker and Cousins, Nucl. Instrum.
+    Meth. 221 (1984) 437, eq. 11).
+    """
+    n, mu = np.asarray(n, dtype=np.float64), np.asarray(mu, dtype=np.float64)
+    ratio = np.divide(n, mu, out=np.ones(len(mu)), where=(n > 0) & (mu > 0))
+    ratio[(n > 0) & ~(mu > 0)] = np.inf
+
+    return float(2 * np.sum(mu - n + special.xlogy(n, ratio)))
+
+
 def _fit(counts, edges, sr_mask, degree) -> BackgroundFit:
     """One MIGRAD + HESSE fit at a fixed degree."""
     integrals = _BinIntegrals(edges, degree)
@@ -232,8 +246,7 @@ def _fit(counts, edges, sr_mask, degree) -> BackgroundFit:
     message = "" if valid else f"MIGRAD did not converge (degree {degree})"
 
     # Poisson deviance (Baker-Cousins) over the sideband bins.
-    mu = integrals.mu(params)[sb]
-    deviance = 2 * np.sum(mu - n + special.xlogy(n, n / mu))
+    deviance = poisson_deviance(n, integrals.mu(params)[sb])
     ndof = int(sb.sum()) - (degree + 1)
     gof = float(stats.chi2.sf(deviance, ndof)) if ndof > 0 else np.nan
     logger.debug(

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from generators.data import available_samples, load_sample
-from lee.background import fit_background
+from lee.background import fit_background, poisson_deviance
 from lee.regions import SlidingWindows
 from lee.scan import BumpScan
 
@@ -125,3 +125,13 @@ def test_no_spurious_signal_on_ttbar_background():
 
     assert np.all(np.isfinite(pulls))
     assert np.all(np.abs(np.mean(pulls, axis=0)) < 1.3)
+
+
+def test_deviance_of_bins_whose_prediction_underflows():
+    # An empty bin predicted at exactly zero is a perfect fit; a filled one is not.
+    assert poisson_deviance([0.0, 2.0], [0.0, 2.0]) == 0.0
+    assert poisson_deviance([1.0, 2.0], [0.0, 2.0]) == np.inf
+    # Elsewhere it is the textbook 2 * sum(mu - n + n ln(n / mu)).
+    n, mu = np.array([0.0, 2.0, 3.0]), np.array([0.1, 1.0, 1.5])
+    expected = 2 * (0.1 + (1 - 2 + 2 * np.log(2)) + (1.5 - 3 + 3 * np.log(2)))
+    assert poisson_deviance(n, mu) == pytest.approx(expected, rel=1e-12)
