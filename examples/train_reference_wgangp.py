@@ -44,7 +44,7 @@ SETTINGS = {
         "tail": 1e-4,
         "coordinates": "dilepton",
     },
-    "lr_halflife": 60,
+    "lr_halflife": 50,
     "max_epochs": 400,
     "validation_fraction": 0.1,
     "eval_interval": 2,

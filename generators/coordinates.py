@@ -16,11 +16,18 @@ and ``mt`` (DESIGN.md) is fixed by ``pt_ll``, ``m_ll``, ``met`` and the azimuth
 
 Monte Carlo events lie exactly on this surface; a network that outputs all eight
 columns only approaches it, and a classifier two-sample test finds the gap at once
-(``dr_ll < dphi_ll`` or a ``pt_ll`` a few GeV off the identity). In the coordinates
-``pt_l0, pt_l1 / pt_l0, dphi_ll, deta, met, phi_met`` every point is a physical
-event, so a generator trained in them cannot leave the surface and spends its
-capacity on the distribution instead. :class:`DileptonCoordinates` maps the eight
-features to these six and back; other columns (``m_bb``) pass through.
+(``dr_ll < dphi_ll`` or a ``pt_ll`` a few GeV off the identity). The selection adds
+an edge that no single column shows: ``pt_l1`` is above its threshold *and* below
+``pt_l0``, a triangle in the ``(pt_l0, pt_l1)`` plane that a network smears across.
+In the coordinates
+
+    pt_l0, (pt_l1 - t) / (pt_l0 - t), dphi_ll, deta, met, phi_met
+
+with ``t`` the smallest ``pt_l1`` of the training events, every point of the unit
+ranges is a physical, selected event, so a generator trained in them cannot leave
+the surface and spends its capacity on the distribution instead.
+:class:`DileptonCoordinates` maps the eight features to these six and back; other
+columns (``m_bb``) pass through.
 
 Use it through the ``"coordinates": "dilepton"`` key of a GAN's ``preprocessing``.
 """
@@ -34,7 +41,7 @@ import numpy as np
 __all__ = ["COORDINATES", "DileptonCoordinates"]
 
 DILEPTON = ("pt_l0", "pt_l1", "pt_ll", "m_ll", "met", "mt", "dphi_ll", "dr_ll")
-INTERNAL = ("pt_l0", "pt_ratio", "dphi_ll", "deta_ll", "met", "phi_met")
+INTERNAL = ("pt_l0", "pt_l1_fraction", "dphi_ll", "deta_ll", "met", "phi_met")
 
 
 class DileptonCoordinates:
@@ -46,6 +53,12 @@ class DileptonCoordinates:
         The columns of the events, in order; must include the eight dilepton
         features of :data:`generators.FEATURES`. Other columns pass through
         unchanged, after the six coordinates.
+
+    Attributes
+    ----------
+    pt_l1_min_ : float
+        The subleading-lepton threshold ``t``: the smallest ``pt_l1`` seen by
+        :meth:`fit` (0 before it).
 
     Notes
     -----
@@ -70,6 +83,14 @@ class DileptonCoordinates:
         self.features = features
         self._index = {f: features.index(f) for f in DILEPTON}
         self._others = [i for i, f in enumerate(features) if f not in DILEPTON]
+        self.pt_l1_min_ = 0.0
+
+    def fit(self, X) -> DileptonCoordinates:
+        """Learn the subleading-lepton threshold from the events ``X``."""
+        X = np.asarray(X, dtype=np.float64)
+        self.pt_l1_min_ = float(max(X[:, self._index["pt_l1"]].min(), 0.0))
+
+        return self
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -81,8 +102,9 @@ class DileptonCoordinates:
         X = np.asarray(X, dtype=np.float64)
         c = {f: X[:, i] for f, i in self._index.items()}
 
-        ratio = np.divide(
-            c["pt_l1"], c["pt_l0"], out=np.ones(len(X)), where=c["pt_l0"] > 0
+        t = self.pt_l1_min_
+        fraction = np.divide(
+            c["pt_l1"] - t, c["pt_l0"] - t, out=np.ones(len(X)), where=c["pt_l0"] > t
         )
         deta = np.sqrt(np.maximum(c["dr_ll"] ** 2 - c["dphi_ll"] ** 2, 0.0))
 
@@ -96,14 +118,15 @@ class DileptonCoordinates:
         )
         phi_met = np.arccos(np.clip(cos_phi, -1.0, 1.0))
 
-        free = [c["pt_l0"], ratio, c["dphi_ll"], deta, met, phi_met]
+        free = [c["pt_l0"], fraction, c["dphi_ll"], deta, met, phi_met]
         return np.column_stack([*free, *(X[:, i] for i in self._others)])
 
     def inverse_transform(self, Y) -> np.ndarray:
         """Coordinates back to events; every result obeys the identities above."""
         Y = np.asarray(Y, dtype=np.float64)
-        pt0 = np.maximum(Y[:, 0], 0.0)
-        pt1 = pt0 * np.clip(Y[:, 1], 0.0, 1.0)
+        t = self.pt_l1_min_
+        pt0 = np.maximum(Y[:, 0], t)
+        pt1 = np.minimum(t + (pt0 - t) * np.clip(Y[:, 1], 0.0, 1.0), pt0)
         dphi = np.clip(Y[:, 2], 0.0, np.pi)
         deta = np.maximum(Y[:, 3], 0.0)
         met = np.maximum(Y[:, 4], 0.0)
@@ -131,6 +154,13 @@ class DileptonCoordinates:
         X[:, self._others] = Y[:, len(INTERNAL) :]
 
         return X
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"pt_l1_min": np.array([self.pt_l1_min_])}
+
+    def load_state_dict(self, state: dict) -> DileptonCoordinates:
+        self.pt_l1_min_ = float(np.asarray(state["pt_l1_min"])[0])
+        return self
 
 
 #: The coordinate systems a preprocessing config can name.

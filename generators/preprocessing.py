@@ -227,6 +227,7 @@ class CoordinateTransform:
         return self.inner.kind
 
     def fit(self, X, weights=None) -> CoordinateTransform:
+        self.coordinates.fit(X)
         self.inner.fit(self.coordinates.transform(X), weights)
         return self
 
@@ -244,10 +245,19 @@ class CoordinateTransform:
         return self.inner.get_config() | {"coordinates": self.coordinates.name}
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        return self.inner.state_dict()
+        coordinates = {
+            f"coordinates.{k}": v for k, v in self.coordinates.state_dict().items()
+        }
+        return self.inner.state_dict() | coordinates
 
     def load_state_dict(self, state: dict) -> CoordinateTransform:
-        self.inner.load_state_dict(state)
+        prefix = "coordinates."
+        self.inner.load_state_dict(
+            {k: v for k, v in state.items() if not k.startswith(prefix)}
+        )
+        self.coordinates.load_state_dict(
+            {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+        )
         return self
 
 

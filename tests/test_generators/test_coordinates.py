@@ -48,7 +48,8 @@ def identities_hold(X, features=FEATURES, rtol=1e-9):
 
 def test_round_trip_of_physical_events_is_exact():
     X = dilepton_events(5000, seed=0)
-    coords = DileptonCoordinates(FEATURES)
+    coords = DileptonCoordinates(FEATURES).fit(X)
+    assert coords.pt_l1_min_ == X[:, 1].min()
     Y = coords.transform(X)
     assert Y.shape == (5000, 7)
     np.testing.assert_allclose(coords.inverse_transform(Y), X, rtol=1e-8, atol=1e-8)
@@ -57,7 +58,7 @@ def test_round_trip_of_physical_events_is_exact():
 def test_other_column_orders_and_passthrough_columns_round_trip():
     order = ("m_bb", "dr_ll", "met", "pt_l1", "mt", "m_ll", "pt_l0", "dphi_ll", "pt_ll")
     X = dilepton_events(2000, seed=1, features=order)
-    coords = DileptonCoordinates(order)
+    coords = DileptonCoordinates(order).fit(X)
     assert coords.columns[-1] == "m_bb"
     Y = coords.transform(X)
     np.testing.assert_array_equal(Y[:, -1], X[:, 0])
@@ -66,11 +67,12 @@ def test_other_column_orders_and_passthrough_columns_round_trip():
 
 def test_any_point_in_coordinate_space_is_a_physical_event():
     # Arbitrary network outputs, out-of-range values included, map onto events that
-    # obey every identity, and those events map back to the clipped point.
+    # obey every identity and the subleading threshold, and those events map back to
+    # the clipped point.
     rng = np.random.default_rng(2)
     Y = np.column_stack(
         [
-            rng.uniform(-10, 300, 3000),
+            rng.uniform(0, 300, 3000),
             rng.uniform(-0.5, 1.5, 3000),
             rng.uniform(-1, 4, 3000),
             rng.uniform(-1, 4, 3000),
@@ -79,10 +81,11 @@ def test_any_point_in_coordinate_space_is_a_physical_event():
             rng.uniform(20, 400, 3000),
         ]
     )
-    coords = DileptonCoordinates(FEATURES)
+    coords = DileptonCoordinates(FEATURES).fit(dilepton_events(1000, seed=6))
     X = coords.inverse_transform(Y)
     assert np.isfinite(X).all() and identities_hold(X)
-    inside = (Y[:, 0] > 1) & (Y[:, 1] > 0.01) & (Y[:, 4] > 1)
+    assert X[:, 1].min() >= coords.pt_l1_min_ > 20.0
+    inside = (Y[:, 0] > coords.pt_l1_min_ + 1) & (Y[:, 1] > 0.01) & (Y[:, 4] > 1)
     inside &= (Y[:, 2] > 0.01) & (Y[:, 2] < 3.1) & (Y[:, 3] > 0.01)
     inside &= (Y[:, 5] > 0.01) & (Y[:, 5] < 3.1) & (Y[:, 1] < 1)
     np.testing.assert_allclose(
@@ -100,6 +103,7 @@ def test_config_round_trip_rebuilds_the_same_transform():
     config = {"kind": "quantile", "n_quantiles": 200, "coordinates": "dilepton"}
     transform = make_preprocessor(config, FEATURES).fit(X)
     assert isinstance(transform, CoordinateTransform)
+    assert set(transform.state_dict()) == {"knots", "coordinates.pt_l1_min"}
     assert transform.n_columns(9) == 7 and transform.get_config() == {
         "kind": "quantile",
         "n_quantiles": 200,
@@ -148,6 +152,8 @@ def test_a_gan_in_coordinates_only_generates_physical_events(tmp_path):
     gen = WGANGP(FEATURES, max_epochs=2, random_state=0, **TINY_COORDS).fit(X)
     x = gen.sample(2000, random_state=1)
     assert x.shape == (2000, 9) and identities_hold(x.astype(np.float64), rtol=1e-4)
+    # Two epochs are far from converged, yet no event falls below the threshold.
+    assert x[:, 1].min() >= np.float32(X[:, 1].min())
 
     gen.save(tmp_path / "g.pt")
     again = WGANGP.load(tmp_path / "g.pt")
