@@ -1,6 +1,6 @@
 """Background-only toy stores for the validation studies, one per toy source.
 
-Every store runs the same CWoLa scan as ``benchmarks/coverage.py`` (the demo's
+Every store runs the same CWoLa scan as ``benchmarks/pvalue_coverage.py`` (the demo's
 windows and classifier) on toys of ``--events`` events (Poisson mean), from one of
 three sources:
 
@@ -23,7 +23,7 @@ adds the missing toys::
     python benchmarks/toy_stores.py mc --toys 400 --jobs 1
     python benchmarks/toy_stores.py wgangp --toys 1000
 
-Then ``python benchmarks/coverage.py --events 5000 --toys mc=... --toys wgangp=...``
+Then ``python benchmarks/pvalue_coverage.py --events 5000 --toys mc=... ...``
 compares them with held-out pseudo-data.
 """
 
@@ -34,9 +34,10 @@ import logging
 import time
 from pathlib import Path
 
+from pvalue_coverage import make_scan
+
 import generators
 import lee
-from coverage import make_scan
 
 RESULTS = Path(__file__).parent / "results"
 SOURCES = ("mc", "wgangp", "empirical")

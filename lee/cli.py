@@ -245,12 +245,12 @@ def lee(verbose: int, quiet: bool):
 
 @lee.command()
 @click.option(
-    "--toys", type=click.IntRange(min=1), help="Number of toys (default 150, quick 20)."
+    "--toys", type=click.IntRange(min=1), help="Number of toys (default 750, quick 20)."
 )
 @click.option(
     "--signal",
     type=click.IntRange(min=0),
-    help="Injected H -> S h signal events (default 120, quick 60).",
+    help="Injected H -> S h signal events (default 300, quick 60).",
 )
 @click.option(
     "--out",

@@ -53,10 +53,13 @@ logger = logging.getLogger(__name__)
 
 #: Pseudo-data size: background events drawn from the test split.
 DEMO_EVENTS = 20_000
-#: Injected signal events (about 0.6 % of the data).
-DEMO_SIGNAL = 120
-#: Toys of the full demo, sized for about ten minutes on two cores.
-DEMO_TOYS = 150
+#: Injected signal events (1.5 % of the data): enough for the largest local
+#: significance to sit in the window of the signal's m_bb peak, too little for a
+#: discovery once the look-elsewhere effect is counted.
+DEMO_SIGNAL = 300
+#: Toys of the full demo, sized for about ten minutes on two cores (a toy of
+#: 20,000 events costs a little over a second of one core).
+DEMO_TOYS = 750
 #: The windows in m_bb (GeV): 40 GeV SRs every 20 GeV with 30 GeV sidebands.
 DEMO_WINDOWS = {
     "scan_range": [40.0, 400.0],

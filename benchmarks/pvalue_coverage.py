@@ -24,8 +24,11 @@ For every toy store given with ``--toys NAME=PATH`` (same scan, same toy size):
 * the global p at local Z = 2 and 3 from the toys and from the pseudo-datasets,
   with 68.27 % Clopper-Pearson intervals.
 
-    python benchmarks/coverage.py --datasets 500 \\
-        --toys wgangp=work/gan_toys.sqlite --toys empirical=work/gv_cwola.sqlite
+    python benchmarks/pvalue_coverage.py --datasets 500 --events 5000 \\
+        --store benchmarks/results/coverage_pseudo_5k.sqlite \\
+        --toys wgangp=benchmarks/results/toys_wgangp_5k.sqlite \\
+        --toys empirical=benchmarks/results/toys_empirical_5k.sqlite \\
+        --toys mc=benchmarks/results/toys_mc_5k.sqlite
 
 Writes ``benchmarks/results/coverage.json`` and ``coverage.png``.
 """
