@@ -34,7 +34,7 @@ from generators.data import EventSample, load_sample
 from .injection import inject_signal
 from .io import read_events
 from .regions import SlidingWindows
-from .scan import BumpScan, CWoLaScan, SculptingWarning
+from .scan import BumpScan, CWoLaScan
 from .significance import global_significance
 from .study import Study
 from .toys import ToyRunner
@@ -311,14 +311,7 @@ def run_toys(study: Study, sampler, scan, n_events: float, n_toys: int | None = 
     passed on.
     """
     n_toys = study.toys.n_toys if n_toys is None else n_toys
-    # A sculpting warning in one toy is expected under fluctuations; the observed
-    # scan's warnings are the ones a user must read.
-    with (
-        _dask_client(study),
-        make_runner(study, sampler, scan, n_events) as runner,
-        warnings.catch_warnings(),
-    ):
-        warnings.simplefilter("ignore", SculptingWarning)
+    with _dask_client(study), make_runner(study, sampler, scan, n_events) as runner:
         return runner.run(n_toys)
 
 

@@ -50,6 +50,7 @@ import math
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,6 +59,7 @@ from joblib import Parallel, delayed, parallel_config
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from .scan import SculptingWarning
 from .store import ToyRecord, ToyStore
 
 __all__ = ["BACKENDS", "ToyResults", "ToyRunner"]
@@ -491,8 +493,14 @@ def _run_toy(
             n_drawn = int(rng.poisson(n_events))
             X = sampler.sample(n_drawn, random_state=rng)
 
+            # A toy is background only by construction: a window that sculpts in
+            # it is part of what the toy distribution calibrates, not something
+            # for the user to act on. Silenced here, where the scan runs, so that
+            # worker processes stay quiet too.
             scan_state = int(scan_seed.generate_state(1)[0])
-            result = scan.run(X, features=features, random_state=scan_state)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SculptingWarning)
+                result = scan.run(X, features=features, random_state=scan_state)
             significances = np.asarray(result.significances, dtype=np.float64)
             max_significance = float(result.max_significance)
     except Exception as err:

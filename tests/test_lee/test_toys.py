@@ -14,11 +14,14 @@ import pytest
 from toy_fixtures import (
     FailingScan,
     InterruptingScan,
+    SculptingSampler,
     SeededScan,
     UniformSampler,
     bump_scan,
 )
 
+from lee.regions import SlidingWindows
+from lee.scan import CWoLaScan
 from lee.store import ConfigurationMismatchError
 from lee.toys import ToyResults, ToyRunner, ToySeed
 
@@ -191,6 +194,24 @@ def test_retry_failed_runs_the_failed_toys_again(tmp_path):
     assert again.n_toys == 10 and again.n_failed == first.n_failed
     failed = first.status == "failed"
     assert not np.array_equal(again.elapsed[failed], first.elapsed[failed])
+
+
+@pytest.mark.filterwarnings("error::lee.scan.SculptingWarning")
+def test_sculpting_in_a_toy_is_no_warning_and_no_failure():
+    # Turned into an error here, a sculpting warning escaping the toy would make
+    # it a failed toy. The observed scan of such data does warn (test_scan.py).
+    windows = SlidingWindows(scan_range=(0, 10), width=2, step=2, sideband=1, bins=4)
+    scan = CWoLaScan(windows, "m", features=["x"], n_folds=3, efficiencies=(0.5,))
+    runner = ToyRunner(
+        SculptingSampler(),
+        scan,
+        4000,
+        random_state=0,
+        progress=False,
+        backend="sequential",
+    )
+    toys = runner.run(2)
+    assert toys.n_failed == 0 and np.isfinite(toys.max_significances).all()
 
 
 def test_keyboard_interrupt_keeps_the_finished_toys(tmp_path):

@@ -99,3 +99,13 @@ class InterruptingScan(SeededScan):
         if self.calls == self.n_calls:
             raise KeyboardInterrupt
         return super().run(X, features=features, random_state=random_state)
+
+
+class SculptingSampler(UniformSampler):
+    """Like :class:`UniformSampler`, but ``x`` measures ``m``: every window sculpts."""
+
+    def sample(self, n, *, random_state=None, conditions=None):
+        X = super().sample(n, random_state=random_state)
+        X[:, 1] = X[:, 0] + 0.3 * X[:, 1]
+
+        return X
