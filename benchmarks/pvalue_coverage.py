@@ -51,7 +51,6 @@ from scipy import stats
 import generators
 import lee
 from generators.base import Sampler, check_random_state
-from lee.store import ToyStore
 from lee.toys import ToyResults
 
 RESULTS = Path(__file__).parent / "results" / "coverage.json"
@@ -90,14 +89,6 @@ def make_scan():
         efficiencies=(0.1, 0.01),
         random_state=0,
     )
-
-
-def read_toys(path) -> ToyResults:
-    config = ToyStore.read_config(path)
-    if config is None:
-        raise FileNotFoundError(f"no toy store at {path}")
-    with ToyStore(path, config) as store:
-        return ToyResults.from_records(store.records(), config)
 
 
 def finite_maxima(toys: ToyResults) -> np.ndarray:
@@ -229,7 +220,7 @@ def main(argv=None) -> dict:
     toy_sets = {}
     for item in args.toys:
         name, _, path = item.partition("=")
-        toys = read_toys(path)
+        toys = ToyResults.read(path)
         results["toys"][name] = compare(name, toys, pseudo)
         results["toys"][name]["store"] = path
         toy_sets[name] = finite_maxima(toys)

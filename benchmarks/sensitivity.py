@@ -43,7 +43,6 @@ from joblib import Parallel, delayed
 
 import generators
 import lee
-from lee.store import ToyStore
 from lee.toys import ToyResults
 
 RESULTS = Path(__file__).parent / "results" / "sensitivity.json"
@@ -71,14 +70,6 @@ def make_scans() -> dict:
         ),
         "bump": lee.BumpScan(windows(), scan_feature="m_bb", p_value="profile"),
     }
-
-
-def read_toys(path) -> ToyResults:
-    config = ToyStore.read_config(path)
-    if config is None:
-        raise FileNotFoundError(f"no toy store at {path}")
-    with ToyStore(path, config) as store:
-        return ToyResults.from_records(store.records(), config)
 
 
 def scan_dataset(scans, background, signal, n_signal, seed) -> dict:
@@ -122,7 +113,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
 
     scans = make_scans()
-    toys = {"cwola": read_toys(args.cwola_toys)}
+    toys = {"cwola": ToyResults.read(args.cwola_toys)}
     start = time.perf_counter()
     name = args.toy_generator
     generator = (

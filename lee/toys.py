@@ -398,6 +398,18 @@ class ToyResults:
     config: dict
 
     @classmethod
+    def read(cls, path: str | Path) -> ToyResults:
+        """The toys of the SQLite store at ``path``, without a sampler or a scan."""
+        config = ToyStore.read_config(path)
+        if config is None:
+            raise FileNotFoundError(
+                f"no toy store at {str(path)!r}; run the toys first (ToyRunner.run "
+                "or lee toys)."
+            )
+        with ToyStore(path, config) as store:
+            return cls.from_records(store.records(), config)
+
+    @classmethod
     def from_records(cls, records: list[ToyRecord], config: dict) -> ToyResults:
         shapes = {r.significances.shape for r in records if r.status == "ok"}
         if len(shapes) > 1:

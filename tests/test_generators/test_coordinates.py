@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from toy_data import TINY
 
 from generators import FEATURES, WGANGP, ConditionalWGANGP
 from generators.coordinates import DileptonCoordinates
@@ -130,15 +131,7 @@ def test_bad_coordinate_settings_are_named(config, features, match):
         make_preprocessor(config, features)
 
 
-TINY_COORDS = {
-    "generator_layers": (32, 32),
-    "critic_layers": (32, 32),
-    "latent_dim": 8,
-    "batch_size": 256,
-    "n_threads": 1,
-    "progress": False,
-    "selection_metric": "ks",
-    "n_eval": 1000,
+TINY_COORDS = TINY | {
     "preprocessing": {
         "kind": "quantile",
         "n_quantiles": 200,

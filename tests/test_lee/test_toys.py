@@ -127,6 +127,13 @@ def test_dask_backend_without_a_client_says_how_to_start_one():
 # -- resuming and failures ------------------------------------------------------------
 
 
+def test_a_store_reads_back_without_sampler_or_scan(tmp_path):
+    toys = run_toys(4, store=tmp_path / "t.sqlite")
+    assert_same_toys(ToyResults.read(tmp_path / "t.sqlite"), toys)
+    with pytest.raises(FileNotFoundError, match="no toy store"):
+        ToyResults.read(tmp_path / "none.sqlite")
+
+
 def test_run_asks_for_a_total_and_resumes(tmp_path):
     path = tmp_path / "toys.sqlite"
     first = run_toys(4, store=path)
