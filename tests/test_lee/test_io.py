@@ -1,6 +1,7 @@
 """Reading events from .npz, .csv, .parquet and ROOT files."""
 
 import importlib.util
+import sys
 
 import numpy as np
 import pytest
@@ -102,10 +103,9 @@ def test_tree_name_is_split_from_the_last_colon():
     assert parse_event_path("events.npz")[1] is None
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("pandas") is not None, reason="pandas is installed"
-)
-def test_parquet_without_pandas_says_what_to_install(tmp_path):
+def test_parquet_without_pandas_says_what_to_install(tmp_path, monkeypatch):
+    # None in sys.modules makes `import pandas` fail as if it were not installed.
+    monkeypatch.setitem(sys.modules, "pandas", None)
     path = tmp_path / "events.parquet"
     path.write_bytes(b"PAR1")
 
