@@ -51,6 +51,7 @@ from scipy import stats
 import generators
 import lee
 from generators.base import Sampler, check_random_state
+from lee.demo import DEMO_WINDOWS
 from lee.toys import ToyResults
 
 RESULTS = Path(__file__).parent / "results" / "coverage.json"
@@ -77,12 +78,10 @@ class Subsample(Sampler):
 
 
 def make_scan():
-    windows = lee.SlidingWindows(
-        scan_range=(40, 400), width=40, step=20, sideband=30, bins=8
-    )
+    """The demo's CWoLa scan, shared by the validation benchmarks."""
     inputs = [f for f in generators.FEATURES if f != "m_bb"]
     return lee.CWoLaScan(
-        windows,
+        lee.SlidingWindows(**DEMO_WINDOWS),
         scan_feature="m_bb",
         features=inputs,
         n_folds=5,

@@ -40,9 +40,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from joblib import Parallel, delayed
+from pvalue_coverage import make_scan
 
 import generators
 import lee
+from lee.demo import DEMO_WINDOWS
 from lee.toys import ToyResults
 
 RESULTS = Path(__file__).parent / "results" / "sensitivity.json"
@@ -51,24 +53,11 @@ SIGNALS = (0, 100, 200, 300, 400, 600, 800)
 METHODS = ("empirical", "gross-vitells")
 
 
-def windows():
-    return lee.SlidingWindows(
-        scan_range=(40, 400), width=40, step=20, sideband=30, bins=8
-    )
-
-
 def make_scans() -> dict:
-    inputs = [f for f in generators.FEATURES if f != "m_bb"]
+    windows = lee.SlidingWindows(**DEMO_WINDOWS)
     return {
-        "cwola": lee.CWoLaScan(
-            windows(),
-            scan_feature="m_bb",
-            features=inputs,
-            n_folds=5,
-            efficiencies=(0.1, 0.01),
-            random_state=0,
-        ),
-        "bump": lee.BumpScan(windows(), scan_feature="m_bb", p_value="profile"),
+        "cwola": make_scan(),
+        "bump": lee.BumpScan(windows, scan_feature="m_bb", p_value="profile"),
     }
 
 
