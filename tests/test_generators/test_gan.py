@@ -208,46 +208,44 @@ def test_paper_preset_builds_the_seed_architecture(small):
     assert gen.preprocessor_.kind == "minmax"
 
 
-# Known shortcoming, measured on this project's 2-core machine: within 30 s only
-# the clipped WGAN reaches the AUC bound on this mixture. The others keep the best
-# of their early epochs, AUC 0.60 to 0.83 (WGANGP 0.83; 0.62 to 0.73 with other
-# learning rates and critic steps). On the 9-feature reference sample the same
-# trainer reaches 0.545 (docs/generators.md), so the small-data settings, not
-# the objectives, are what remains to be tuned. Strict: a pass will be reported.
-_MIXTURE_SHORTFALL = pytest.mark.xfail(
-    strict=True, reason="does not reach AUC 0.60 on the 2-D mixture within 30 s"
-)
+# Settings for 30 s on this small problem, measured on this project's 2-core
+# machine with two other processes running (AUC at seed 0): GAN 0.533, WGAN 0.516,
+# WGANGP 0.559, ConditionalWGANGP 0.538. Two choices matter. The gradient penalty
+# weight: with the paper's lambda = 10 these 64-unit critics hold the WGAN-GP at
+# AUC 0.72 to 0.95 after 30 s; lambda = 1 converges. The best-epoch metric: the
+# per-column KS score cannot see how the two components share the plane, and
+# picked an epoch at AUC 0.72 where the C2ST picks one at 0.56.
+MIXTURE_SETTINGS = {
+    GAN: {"learning_rate": 5e-4, "n_critic": 1, "ema_decay": 0.99},
+    WGAN: {"learning_rate": 5e-4, "n_critic": 2, "clip_value": 0.05},
+    WGANGP: {"learning_rate": 5e-4, "n_critic": 2, "ema_decay": 0.99, "gp_lambda": 1},
+}
+MIXTURE_SETTINGS[ConditionalWGANGP] = MIXTURE_SETTINGS[WGANGP]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "cls",
-    [
-        pytest.param(GAN, marks=_MIXTURE_SHORTFALL),
-        WGAN,
-        pytest.param(WGANGP, marks=_MIXTURE_SHORTFALL),
-        pytest.param(ConditionalWGANGP, marks=_MIXTURE_SHORTFALL),
-    ],
-)
+@pytest.mark.parametrize("cls", VARIANTS)
 def test_each_variant_learns_a_correlated_mixture_in_30_seconds(cls):
     train, test = gaussian_mixture(20_000, seed=1), gaussian_mixture(5_000, seed=2)
-    kwargs = {"learning_rate": 1e-3, "n_critic": 1, "ema_decay": 0.99}
-    if cls is WGAN:
-        kwargs = {"learning_rate": 5e-4, "n_critic": 2, "clip_value": 0.05}
-    gen = make(cls, max_epochs=10_000, max_time=30.0, random_state=0, **kwargs)
+    gen = make(
+        cls,
+        max_epochs=10_000,
+        max_time=30.0,
+        random_state=0,
+        selection_metric="c2st",
+        eval_interval=5,
+        **MIXTURE_SETTINGS[cls],
+    )
     gen.fit(train)
     auc = fidelity.c2st(test, gen.sample(5_000, random_state=3), n_threads=1)["auc"]
     assert auc <= 0.60
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="the weighted mean stays at 0.45 (bound 0.25) after 30 s of training",
-)
 def test_negative_weights_cancel_an_unwanted_component():
     # N(0, 1) events, plus N(3, 0.5) events entered once with weight +1 and once
     # with weight -1: the weighted density is N(0, 1), the unweighted mean is 1.
+    # Measured: mean 0.044, standard deviation 0.97, 2.1% above 2 (N(0, 1): 2.3%).
     rng = np.random.default_rng(0)
     core = rng.normal(size=(20_000, 1))
     extra = rng.normal(3.0, 0.5, size=(10_000, 1))
@@ -259,11 +257,11 @@ def test_negative_weights_cancel_an_unwanted_component():
         max_epochs=10_000,
         max_time=30.0,
         random_state=0,
-        learning_rate=1e-3,
-        n_critic=1,
+        **MIXTURE_SETTINGS[WGANGP],
     ).fit(X, weights=w)
     x = gen.sample(20_000, random_state=1)
     assert abs(x[:, 0].mean()) < 0.25
+    assert 0.85 < x[:, 0].std() < 1.15
 
 
 def test_top_level_names_are_exported():
