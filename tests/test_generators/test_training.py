@@ -53,6 +53,22 @@ def test_c2st_selection_measures_auc_on_held_out_events(X):
     assert all(0.0 <= h["score"] <= 1.0 for h in gen.history_)
 
 
+def test_c2st_corr_selection_adds_the_largest_correlation_difference(X):
+    gen = model(max_epochs=2, selection_metric="c2st+corr", n_eval=600).fit(X)
+    for h in gen.history_:
+        assert 0.0 <= h["c2st_auc"] <= 1.0 and 0.0 <= h["max_corr_diff"] <= 2.0
+        assert h["score"] == pytest.approx(h["c2st_auc"] - 0.5 + h["max_corr_diff"])
+    # An untrained-for-long generator misses the mixture's correlation of 0.6.
+    assert max(h["max_corr_diff"] for h in gen.history_) > 0.01
+
+
+def test_c2st_selection_refuses_negative_weights(X):
+    w = np.ones(len(X))
+    w[0] = -1.0
+    with pytest.raises(ValueError, match=r"selection_metric='c2st\+corr'.*'ks'"):
+        model(max_epochs=1, selection_metric="c2st+corr").fit(X, weights=w)
+
+
 def test_time_budget_stops_after_the_current_epoch(X, tmp_path):
     gen = model(max_epochs=50, max_time=0.0, checkpoint_dir=tmp_path).fit(X)
     assert gen.n_epochs_ == 1 and (tmp_path / "last.pt").exists()
