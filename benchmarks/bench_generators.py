@@ -100,12 +100,13 @@ def correlation_spread(model, reference, features, seeds=range(1, 6), large=10):
     the reference (the spread that comes from the generated side), and for one
     draw ``large`` times bigger (close to the generator's own difference).
     """
-    c_ref = np.corrcoef(reference, rowvar=False)
 
     def largest(generated):
-        d = np.abs(np.corrcoef(generated.astype(np.float64), rowvar=False) - c_ref)
-        i, j = np.unravel_index(np.argmax(d), d.shape)
-        return float(d[i, j]), f"{features[i]}-{features[j]}"
+        c_ref, c_gen, value = generators.fidelity.correlation_difference(
+            reference, generated
+        )
+        i, j = np.unravel_index(np.argmax(np.abs(c_gen - c_ref)), c_ref.shape)
+        return value, f"{features[i]}-{features[j]}"
 
     by_seed = [largest(model.sample(len(reference), random_state=k)) for k in seeds]
     big, pair = largest(model.sample(large * len(reference), random_state=100))

@@ -367,8 +367,8 @@ class AdversarialSampler(Sampler):
         if self.selection_metric.startswith("c2st") and w is not None and (w < 0).any():
             raise ValueError(
                 f"selection_metric={self.selection_metric!r} cannot use negative "
-                "weights; pass "
-                "selection_metric='ks', which weights the held-out events."
+                "weights; pass selection_metric='ks', which weights the held-out "
+                "events."
             )
         device = _device(self.device)
         rng = check_random_state(self.random_state)
