@@ -547,8 +547,7 @@ class AdversarialSampler(Sampler):
 
         if self.selection_metric == "ks":
             weights = None if val_w is None else val_w[pick]
-            score = _marginal_score(reference, generated, weights)
-            return score, {}
+            return _marginal_score(reference, generated, weights), {}
         auc = fidelity.c2st(
             reference,
             generated[:n],
